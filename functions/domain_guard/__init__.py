@@ -1,0 +1,1 @@
+"""Domain Guard: keep password resets away from lapsed email domains."""

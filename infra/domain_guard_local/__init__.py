@@ -1,0 +1,1 @@
+"""Local tooling for Domain Guard: fixture servers, the moto stack and the CLI."""
