@@ -318,7 +318,7 @@ def test_client_trickle_hits_deadline(server: RdapServer) -> None:
     server.add_fault("drip.example", Fault(trickle_interval=0.05))
     with RdapClient(base_url=server.url, deadline_seconds=0.5) as rdap:
         result = rdap.lookup("drip.example")
-    assert failed_with(result, "deadline of 0.5 s passed while reading the body")
+    assert failed_with(result, "deadline of 0.5 s passed while")
 
 
 def test_client_slow_headers_read_timeout(server: RdapServer) -> None:

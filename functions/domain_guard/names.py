@@ -148,6 +148,9 @@ def registrable_domain(name: str) -> DomainName:
     )
 
 
+_FULL_STOPS = ("\u3002", "\uff0e", "\uff61")
+
+
 def to_a_label(name: str) -> str:
     """Map a host name with UTS 46 and return its lowercase A-label form.
 
@@ -155,11 +158,19 @@ def to_a_label(name: str) -> str:
     the name is empty, too long or not a valid host name.
     """
     text = name.strip()
+    # UTS 46 maps these full stops to "." (ideographic, fullwidth, halfwidth);
+    # they must be dots before the trailing root dot is dropped.
+    for stop in _FULL_STOPS:
+        text = text.replace(stop, ".")
     if text.endswith("."):
         text = text[:-1]
     if not text:
         raise InvalidDomainError(
             f"domain {name!r} is empty; send a registered domain such as example.com"
+        )
+    if text.startswith(".") or text.endswith(".") or ".." in text:
+        raise InvalidDomainError(
+            f"domain {name!r} has an empty label; remove the extra dot"
         )
     if text.isascii():
         candidate = text.lower()

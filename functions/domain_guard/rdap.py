@@ -177,7 +177,9 @@ def normalise_status(raw: str) -> str:
         text = " ".join(words) if words else text.rpartition("#")[2]
     spaced = _words(text[:MAX_TEXT])
     value = _STATUS_FORMS.get(spaced) or _STATUS_ALIASES.get(spaced, spaced)
-    if len(_STATUS_FORMS) < _MAX_LEARNED_FORMS:
+    # Only short strings are learned, so a hostile body cannot park its
+    # text in this process-wide table.
+    if len(raw) <= MAX_TEXT and len(_STATUS_FORMS) < _MAX_LEARNED_FORMS:
         _STATUS_FORMS[raw] = value
     return value
 
@@ -187,7 +189,7 @@ def event_kind(action: str) -> str | None:
     if action in _RAW_EVENT_KINDS:
         return _RAW_EVENT_KINDS[action]
     kind = _EVENT_KINDS.get(_words(action[:MAX_TEXT]))
-    if len(_RAW_EVENT_KINDS) < _MAX_LEARNED_FORMS:
+    if len(action) <= MAX_TEXT and len(_RAW_EVENT_KINDS) < _MAX_LEARNED_FORMS:
         _RAW_EVENT_KINDS[action] = kind
     return kind
 

@@ -33,6 +33,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 
 from .bootstrap import Bootstrap, BootstrapCache
+from .deadline_http import deadline as socket_deadline
+from .deadline_http import deadline_client
 from .errors import BootstrapError, RdapBodyError, RdapConfigError, RdapFetchError
 from .models import RdapOutcome, RdapRecord, RdapResult
 from .rdap import parse_domain
@@ -363,14 +365,17 @@ class RdapClient:
             extensions["sni_hostname"] = target.sni_hostname
         host = urlsplit(display_url).hostname
         try:
-            with self._http.stream(
-                "GET",
-                target.url,
-                headers=headers,
-                extensions=extensions,
-                timeout=self._timeout(deadline),
-                follow_redirects=False,
-            ) as response:
+            with (
+                socket_deadline(deadline),
+                self._http.stream(
+                    "GET",
+                    target.url,
+                    headers=headers,
+                    extensions=extensions,
+                    timeout=self._timeout(deadline),
+                    follow_redirects=False,
+                ) as response,
+            ):
                 status = response.status_code
                 if status in REDIRECT_STATUSES:
                     location = str(response.headers.get("location", ""))
@@ -392,6 +397,11 @@ class RdapClient:
                     status=status, url=display_url, body=body, retry_after=retry_after
                 )
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise RdapFetchError(
+                    f"lookup deadline of {self._deadline_seconds:g} s passed while"
+                    f" waiting for {_short_url(display_url)}"
+                ) from exc
             raise RdapFetchError(
                 f"{_timeout_kind(exc)} timed out for {_short_url(display_url)}"
             ) from exc
@@ -454,9 +464,9 @@ class RdapClient:
             raise RdapFetchError(f"body from {host} is not valid JSON: {exc}") from exc
 
     def _timeout(self, deadline: float) -> httpx.Timeout:
-        # NOTE: httpx fixes the read timeout per request, so a server that
-        # stalls completely just before the deadline can overrun it by up to
-        # read_timeout. A trickle is stopped by the check in _read_body.
+        # The default client also bounds every socket operation by the
+        # deadline (deadline_http). A client passed in by the caller gets only
+        # these per-request timeouts and the check in _read_body.
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise RdapFetchError(
@@ -756,10 +766,8 @@ def _timeout_kind(exc: httpx.TimeoutException) -> str:
 
 
 def _default_http_client() -> httpx.Client:
-    # trust_env off: proxy variables must not route RDAP traffic elsewhere.
-    return httpx.Client(
-        follow_redirects=False,
-        trust_env=False,
+    # Proxy variables are ignored: they must not route RDAP traffic elsewhere.
+    return deadline_client(
         timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
     )
