@@ -134,3 +134,12 @@ def test_format_rdap_date_uses_z() -> None:
 def test_format_rdap_date_round_trips() -> None:
     value = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     assert parse_rdap_date(format_rdap_date(value)) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-01-01T00:00:00Z\x00", "2024-01-01\x00junk", "2024-01-01T00:00:00\x07Z"],
+    ids=["trailing_nul", "nul_then_junk", "bell_inside"],
+)
+def test_parse_rdap_date_control_characters(text: str) -> None:
+    assert parse_rdap_date(text) is None

@@ -11,11 +11,19 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_support import NOW, FakeLookup, found, save_state, stack_settings
+from aws_support import (
+    NOW,
+    SERVER,
+    FakeLookup,
+    found,
+    save_state,
+    stack_settings,
+)
 
 from domain_guard.config import Settings
 from domain_guard.errors import StoreError
 from domain_guard.handlers.check import check
+from domain_guard.pacing import ServerPacer
 from domain_guard.store import DomainStore
 from domain_guard_local.rdap_server import RdapServer, domain_body
 from domain_guard_local.stack import LocalStack
@@ -168,6 +176,28 @@ def test_check_unseen_domain_stored_for_sweeps(
     assert stored is not None
     assert stored.next_check_at is not None
     assert stored.facts.enrolled_at is None
+
+
+def test_check_unseen_missing_domain_not_stored(
+    store: DomainStore, settings: Settings
+) -> None:
+    lookup = FakeLookup()  # the registry answers 404 for every domain
+    response = run({"email": "a@made-up.example"}, store, settings, lookup)
+    assert response["verdict"] == "unknown"
+    assert store.get_facts("made-up.example") is None
+
+
+def test_check_unseen_busy_server_skips_rdap(
+    store: DomainStore, settings: Settings
+) -> None:
+    slow = dataclasses.replace(settings, rdap_rate_per_second=0.001, rdap_burst=1)
+    pacer = ServerPacer(store.client, slow.table_name, rate=0.001, burst=1)
+    assert pacer.acquire(SERVER) == 0.0  # the only token is spent here
+    lookup = FakeLookup({"fresh.example": found("fresh.example")})
+    response = run({"email": "a@fresh.example"}, store, slow, lookup)
+    assert lookup.rdap_queries == []
+    assert response["verdict"] == "unknown"
+    assert any("pacing limit" in reason for reason in response["reasons"])
 
 
 def test_check_known_domain_no_lookup(store: DomainStore, settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""The per-server token bucket, shared through the stack's table in moto."""
+"""The per-server token bucket, shared through the template's table in moto."""
 
 from __future__ import annotations
 
@@ -10,32 +10,31 @@ from aws_support import EpochClock
 
 from domain_guard.errors import StoreError
 from domain_guard.pacing import ServerPacer, visibility_delay
-from domain_guard_local.stack import LocalStack
 
 pytest_plugins = ["aws_fixtures"]
 
 
-def pacer(stack: LocalStack, clock: EpochClock, **kw: Any) -> ServerPacer:
+def pacer(table: str, clock: EpochClock, **kw: Any) -> ServerPacer:
     return ServerPacer(
         boto3.client("dynamodb"),
-        stack.table_name,
+        table,
         rate=kw.get("rate", 2.0),
         burst=kw.get("burst", 3.0),
         clock=clock,
     )
 
 
-def test_pacing_burst_then_wait(stack: LocalStack) -> None:
+def test_pacing_burst_then_wait(table: str) -> None:
     clock = EpochClock()
-    bucket = pacer(stack, clock)
+    bucket = pacer(table, clock)
     waits = [bucket.acquire("rdap.test") for _ in range(4)]
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert waits[3] == pytest.approx(0.5)
 
 
-def test_pacing_refills_at_rate(stack: LocalStack) -> None:
+def test_pacing_refills_at_rate(table: str) -> None:
     clock = EpochClock()
-    bucket = pacer(stack, clock)
+    bucket = pacer(table, clock)
     for _ in range(3):
         bucket.acquire("rdap.test")
     clock.now += 0.5
@@ -43,27 +42,27 @@ def test_pacing_refills_at_rate(stack: LocalStack) -> None:
     assert bucket.acquire("rdap.test") == pytest.approx(0.5)
 
 
-def test_pacing_servers_independent(stack: LocalStack) -> None:
+def test_pacing_servers_independent(table: str) -> None:
     clock = EpochClock()
-    bucket = pacer(stack, clock, burst=1.0)
+    bucket = pacer(table, clock, burst=1.0)
     assert bucket.acquire("a.test") == 0.0
     assert bucket.acquire("b.test") == 0.0
     assert bucket.acquire("a.test") > 0
 
 
-def test_pacing_shared_between_workers(stack: LocalStack) -> None:
+def test_pacing_shared_between_workers(table: str) -> None:
     clock = EpochClock()
-    first, second = pacer(stack, clock, burst=2.0), pacer(stack, clock, burst=2.0)
+    first, second = pacer(table, clock, burst=2.0), pacer(table, clock, burst=2.0)
     spent = [first.acquire("rdap.test"), second.acquire("rdap.test")]
     assert spent == [0.0, 0.0]
     assert first.acquire("rdap.test") > 0
     assert second.acquire("rdap.test") > 0
 
 
-def test_pacing_spacing_over_time(stack: LocalStack) -> None:
+def test_pacing_spacing_over_time(table: str) -> None:
     # 20 s of demand at 2 per second: at most burst + 40 tokens are granted.
     clock = EpochClock()
-    bucket = pacer(stack, clock)
+    bucket = pacer(table, clock)
     granted = 0
     for _ in range(200):
         if bucket.acquire("rdap.test") == 0.0:
@@ -73,26 +72,26 @@ def test_pacing_spacing_over_time(stack: LocalStack) -> None:
     assert granted >= 40
 
 
-def test_pacing_block_honoured(stack: LocalStack) -> None:
+def test_pacing_block_honoured(table: str) -> None:
     clock = EpochClock()
-    bucket = pacer(stack, clock)
+    bucket = pacer(table, clock)
     bucket.block("rdap.test", 30)
     assert bucket.acquire("rdap.test") == pytest.approx(30)
     clock.now += 31
     assert bucket.acquire("rdap.test") == 0.0
 
 
-def test_pacing_block_never_shortened(stack: LocalStack) -> None:
+def test_pacing_block_never_shortened(table: str) -> None:
     clock = EpochClock()
-    bucket = pacer(stack, clock)
+    bucket = pacer(table, clock)
     bucket.block("rdap.test", 60)
     bucket.block("rdap.test", 5)
     assert bucket.acquire("rdap.test") == pytest.approx(60)
 
 
-def test_pacing_damaged_bucket_reset(stack: LocalStack) -> None:
+def test_pacing_damaged_bucket_reset(table: str) -> None:
     boto3.client("dynamodb").put_item(
-        TableName=stack.table_name,
+        TableName=table,
         Item={
             "pk": {"S": "PACE#rdap.test"},
             "sk": {"S": "BUCKET"},
@@ -100,11 +99,11 @@ def test_pacing_damaged_bucket_reset(stack: LocalStack) -> None:
             "counted_at": {"S": "yesterday"},
         },
     )
-    bucket = pacer(stack, EpochClock())
+    bucket = pacer(table, EpochClock())
     assert bucket.acquire("rdap.test") == 0.0
 
 
-def test_pacing_lost_races_give_wait(stack: LocalStack) -> None:
+def test_pacing_lost_races_give_wait(table: str) -> None:
     class Racing:
         """Moves the bucket between every read and update, as a busy peer would."""
 
@@ -126,10 +125,10 @@ def test_pacing_lost_races_give_wait(stack: LocalStack) -> None:
             return self._client.update_item(**kwargs)
 
     clock = EpochClock()
-    pacer(stack, clock).acquire("rdap.test")
+    pacer(table, clock).acquire("rdap.test")
     racing = ServerPacer(
         Racing(boto3.client("dynamodb")),  # type: ignore[arg-type]
-        stack.table_name,
+        table,
         rate=2.0,
         burst=3.0,
         clock=clock,
@@ -150,6 +149,6 @@ def test_pacing_visibility_delay(wait: float, expected: int) -> None:
     assert visibility_delay(wait) == expected
 
 
-def test_pacing_rejects_bad_rate(stack: LocalStack) -> None:
+def test_pacing_rejects_bad_rate(table: str) -> None:
     with pytest.raises(ValueError, match="rate"):
-        pacer(stack, EpochClock(), rate=0.0)
+        pacer(table, EpochClock(), rate=0.0)

@@ -1,16 +1,14 @@
-"""Security checks as tests: no full address in logs, no secret in the repository.
+"""Security checks as tests: no full address in logs or in the domain state.
 
 The IAM checks (no wildcard actions, wildcard resources only where DynamoDB
-needs them) run on the transformed template in test_template.py.
+needs them) run on the transformed template in test_template.py, and the
+secret scan of the repository in test_repository_secrets.py.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 
 import boto3
 import pytest
@@ -23,23 +21,12 @@ from domain_guard_local.stack import LocalStack, deploy_stack
 
 pytest_plugins = ["aws_fixtures"]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 ADDRESSES = [
     "alice.secret@logs.example",
     "bob+tag@mail.logs.example",
     "not-an-address@",
     "carol@[192.0.2.1]",
 ]
-SECRET_PATTERNS = {
-    "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "private key": re.compile(r"-----BEGIN (RSA |EC |OPENSSH |)PRIVATE KEY-----"),
-    "AWS secret key assignment": re.compile(
-        r"aws_secret_access_key\s*[=:]\s*['\"]?(?!testing\b)[A-Za-z0-9/+]{40}"
-    ),
-    "Slack or GitHub token": re.compile(
-        r"\b(xox[abpr]-[0-9A-Za-z-]{10,}|ghp_[0-9A-Za-z]{36})\b"
-    ),
-}
 
 
 def test_logs_never_hold_full_address(
@@ -112,34 +99,3 @@ def test_saved_state_has_no_address(stack: LocalStack) -> None:
     store = DomainStore(boto3.client("dynamodb"), stack.table_name)
     facts = save_state(store, "logs.example", at=datetime.now(UTC))
     assert "@" not in repr(facts)
-
-
-def repository_files() -> list[Path]:
-    listed = subprocess.run(
-        [  # noqa: S607 - git from PATH, as a developer runs it
-            "git",
-            "ls-files",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "-z",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return [REPO_ROOT / name for name in listed.split("\0") if name]
-
-
-def test_repository_holds_no_secret() -> None:
-    files = repository_files()
-    assert files, "git listed no files"
-    findings = []
-    for path in files:
-        if not path.is_file() or path.stat().st_size > 2_000_000:
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for name, pattern in SECRET_PATTERNS.items():
-            if pattern.search(text):
-                findings.append(f"{path.relative_to(REPO_ROOT)}: {name}")
-    assert findings == []

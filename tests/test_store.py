@@ -1,4 +1,4 @@
-"""DomainStore against the table deployed from template.yaml into moto."""
+"""DomainStore against the state table defined in template.yaml, in moto."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from domain_guard.models import DnsOutcome, DomainFacts, RdapOutcome
 from domain_guard.store import Claim, DomainStore, facts_to_item
 
 pytest_plugins = ["aws_fixtures"]
+
+
+@pytest.fixture
+def store(table_store: DomainStore) -> DomainStore:
+    """The store on a lone state table: these tests need no other resource."""
+    return table_store
+
 
 FULL_FACTS = DomainFacts(
     domain="example.com",
@@ -70,8 +77,8 @@ def test_store_missing_domain_is_none(store: DomainStore) -> None:
     assert store.get_facts("absent.example") is None
 
 
-def test_store_from_table_resource(stack: Any) -> None:
-    table = boto3.resource("dynamodb").Table(stack.table_name)
+def test_store_from_table_resource(store: DomainStore) -> None:
+    table = boto3.resource("dynamodb").Table(store.table_name)
     resource_store = DomainStore.from_table(table)
     put(resource_store, FULL_FACTS)
     assert resource_store.get_facts("example.com") is not None

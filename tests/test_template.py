@@ -243,3 +243,17 @@ def test_template_check_cannot_delete(template: dict[str, Any]) -> None:
     }
     assert "dynamodb:DeleteItem" not in actions
     assert not any(action.startswith(("sns:", "sqs:")) for action in actions)
+
+
+@pytest.mark.parametrize("role", ["CheckFunctionRole", "AuthorizerFunctionRole"])
+def test_template_request_roles_cannot_list(
+    template: dict[str, Any], role: str
+) -> None:
+    # Owner contacts share the table; only Query or Scan could enumerate them.
+    actions = {
+        action
+        for name, statement in policy_statements(template)
+        if name == role
+        for action in as_list(statement["Action"])
+    }
+    assert actions == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}

@@ -24,6 +24,10 @@ def parse_rdap_date(text: object) -> datetime | None:
     """
     if not isinstance(text, str) or not text or len(text) > MAX_DATE_LENGTH:
         return None
+    if not text.isprintable() and not text.strip().isprintable():
+        # CPython's fromisoformat stops at a NUL and accepts what came before,
+        # so control characters are rejected here.
+        return None
     parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(text)

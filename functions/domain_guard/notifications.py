@@ -9,6 +9,7 @@ expiry date) starts a new cycle and resets every threshold.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -111,25 +112,24 @@ def due_warnings(
     the domain changed hands sends no warning: the owner is someone else now.
     """
     remaining = days_left(facts.expires_at, now) if facts.expires_at else None
-    base = {
-        "domain": facts.domain,
-        "cycle": expiry_cycle(facts),
-        "days_left": remaining,
-        "expires_at": facts.expires_at,
-        "registrar": facts.registrar,
-    }
+    base = OwnerWarning(
+        domain=facts.domain,
+        kind=WarningKind.EXPIRING,
+        cycle=expiry_cycle(facts),
+        days_left=remaining,
+        expires_at=facts.expires_at,
+        registrar=facts.registrar,
+    )
     entered = _ENTERED_STATE.get(verdict)
     if entered is not None:
-        return [OwnerWarning(kind=entered, **base)]  # type: ignore[arg-type]
+        return [dataclasses.replace(base, kind=entered)]
     if verdict not in (Verdict.ACTIVE, Verdict.EXPIRING) or facts.expires_at is None:
         return []
     left = facts.expires_at - now
     crossed = [day for day in warning_days if left <= timedelta(days=day)]
     if not crossed or left <= timedelta(0):
         return []
-    return [
-        OwnerWarning(kind=WarningKind.EXPIRING, threshold=min(crossed), **base)  # type: ignore[arg-type]
-    ]
+    return [dataclasses.replace(base, threshold=min(crossed))]
 
 
 def warning_subject(warning: OwnerWarning) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import logging
@@ -575,7 +576,7 @@ class DomainStore:
 def facts_to_item(facts: DomainFacts) -> Item:
     """Convert facts to a DynamoDB item; empty and None fields are left out."""
     item: Item = {"pk": {"S": domain_pk(facts.domain)}, "sk": {"S": STATE_SK}}
-    for name, kind in _FACT_KINDS.items():
+    for name, kind in _fact_kinds().items():
         value = getattr(facts, name)
         encoded = _encode(kind, value)
         if encoded is not None:
@@ -586,7 +587,7 @@ def facts_to_item(facts: DomainFacts) -> Item:
 def facts_from_item(domain: str, item: Mapping[str, Any]) -> StoredFacts:
     """Read facts from an item, dropping each attribute that cannot be read."""
     values: dict[str, Any] = {}
-    for name, kind in _FACT_KINDS.items():
+    for name, kind in _fact_kinds().items():
         raw = item.get(name)
         if raw is None:
             continue
@@ -625,11 +626,13 @@ class _Kind(enum.Enum):
     BOOLEAN = "boolean"
 
 
+@functools.cache
 def _fact_kinds() -> dict[str, _Kind]:
     """Map each DomainFacts field but ``domain`` to how it is stored.
 
     Read from the dataclass, so fields added to the model later are stored too.
     A field of a type this module does not know is left out with a log line.
+    Computed on first use, because resolving the type hints slows a cold start.
     """
     hints = typing.get_type_hints(DomainFacts)
     kinds: dict[str, _Kind] = {}
@@ -724,9 +727,6 @@ def _read_int(raw: Any) -> int | None:
         return int(raw["N"])
     except (TypeError, ValueError, KeyError):
         return None
-
-
-_FACT_KINDS = _fact_kinds()
 
 
 def _version_condition(previous: StoredFacts | None) -> tuple[str, dict[str, Any]]:

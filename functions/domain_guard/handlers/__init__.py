@@ -8,6 +8,7 @@ swap the AWS endpoint (moto) before anything connects.
 from __future__ import annotations
 
 import functools
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,23 @@ _CLIENT_CONFIG = Config(
 def aws_client(service: str) -> Any:
     """Return this container's client for ``service``, creating it on first use."""
     return boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def current_settings() -> Settings:
+    """Return the Settings for this environment, parsed once per distinct value.
+
+    Lambda never changes a function's environment while the container lives,
+    so a warm invocation skips the parsing. ConfigError is raised every time.
+    """
+    relevant = tuple(
+        sorted((k, v) for k, v in os.environ.items() if k.startswith("DOMAIN_GUARD_"))
+    )
+    return _settings_for(relevant)
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(variables: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings.from_env(dict(variables))
 
 
 def reset_clients() -> None:

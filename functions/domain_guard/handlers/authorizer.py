@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 from ..config import Settings
 from ..errors import ConfigError, InvalidRequestError
 from ..store import DomainStore
-from . import aws_client, utc_now
+from . import aws_client, current_settings, utc_now
 from .check import LookupFactory, evaluate, failure_response, parse_request
 
 logger = Logger(service="domain-guard")
@@ -29,7 +29,7 @@ ADDRESS_QUERY = "email"
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
-        settings = Settings.from_env()
+        settings = current_settings()
     except ConfigError as exc:
         logger.error("authorizer misconfigured", extra={"error": str(exc)})
         return _respond(event, failure_response(None, fail_closed=True), ttl=0)

@@ -9,6 +9,7 @@ contract shape with ``unknown``, refused unless the fail-open policy is set.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,13 +26,13 @@ from ..errors import (
     StaleWriteError,
     StoreError,
 )
-from ..models import DomainFacts, Verdict
+from ..models import DomainFacts, RdapOutcome, RdapResult, Verdict
 from ..names import DomainName, domain_from_email, registrable_domain
 from ..response import check_response, invalid_request
 from ..schedule import due_shard, plan_checks
 from ..store import DomainStore
 from ..verdict import decide
-from . import aws_client, build_lookup_for, utc_now
+from . import aws_client, build_lookup_for, current_settings, utc_now
 
 if TYPE_CHECKING:
     from ..lookup import Lookup
@@ -53,7 +54,7 @@ class CheckRequest:
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
-        settings = Settings.from_env()
+        settings = current_settings()
     except ConfigError as exc:
         logger.error("check misconfigured", extra={"error": str(exc)})
         return failure_response(_domain_hint(event), fail_closed=True)
@@ -167,10 +168,27 @@ def look_up_unseen(
     factory = lookup_factory or _default_lookup
     lookup = factory(settings, store)
     try:
-        observation = lookup.observe(domain, now)
+        busy = _pacing_wait(lookup, domain, store, settings)
+        if busy is None:
+            observation = lookup.observe(domain, now)
+        else:
+            # Anyone who can call the check (or the authorizer) chooses the
+            # domain, so on-demand lookups share the sweep's per-server pace.
+            observation = dataclasses.replace(
+                lookup.observe(domain, now, query_rdap=False),
+                rdap=RdapResult(outcome=RdapOutcome.FAILED, error=busy),
+            )
     finally:
         lookup.close()
     facts = merge_observation(None, observation)
+    if facts.rdap_outcome is not RdapOutcome.FOUND:
+        # Only registered domains are kept, so requests for made-up names
+        # cannot fill the table and the sweep with domains nobody uses.
+        logger.info(
+            "unseen domain looked up, not stored",
+            extra={"domain": domain, "rdap": facts.rdap_outcome},
+        )
+        return facts
     plan = plan_checks(facts, decide(facts, now, policy=settings.policy()).verdict, now)
     try:
         store.put_facts(
@@ -190,6 +208,36 @@ def look_up_unseen(
         )
     logger.info("unseen domain looked up", extra={"domain": domain})
     return facts
+
+
+def _pacing_wait(
+    lookup: Lookup, domain: str, store: DomainStore, settings: Settings
+) -> str | None:
+    """Take a pacing token for the domain's RDAP server; return why not, or None."""
+    from ..pacing import ServerPacer
+
+    server = lookup.server_for(domain)
+    if server is None:
+        return None
+    pacer = ServerPacer(
+        store.client,
+        settings.table_name,
+        rate=settings.rdap_rate_per_second,
+        burst=settings.rdap_burst,
+    )
+    try:
+        wait = pacer.acquire(server)
+    except StoreError as exc:
+        # The lookup is still worth making: the pace protects the registry,
+        # and one unpaced query is better than no answer.
+        logger.warning(
+            "pacing unavailable", extra={"server": server, "error": str(exc)}
+        )
+        return None
+    if wait <= 0:
+        return None
+    logger.info("RDAP server busy, on-demand lookup skipped", extra={"server": server})
+    return f"RDAP server {server} is at its pacing limit for {wait:.1f} s more"
 
 
 def failure_response(domain: str | None, *, fail_closed: bool) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from ..notifications import (
     sweep_failure_alert,
 )
 from ..store import DomainStore, DueItem
-from . import aws_client, utc_now
+from . import aws_client, current_settings, utc_now
 
 if TYPE_CHECKING:
     import httpx
@@ -127,7 +127,7 @@ class DispatchReport:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    settings = Settings.from_env()
+    settings = current_settings()
     if settings.queue_url is None:
         raise ConfigError(
             "DOMAIN_GUARD_QUEUE_URL is missing: set it to the sweep queue"

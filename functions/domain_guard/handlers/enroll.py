@@ -24,12 +24,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..config import Settings
 from ..errors import InvalidDomainError, InvalidRequestError, StaleWriteError
 from ..facts import enroll_baseline, merge_observation
+from ..models import DomainFacts, Observation
 from ..names import DomainName, domain_from_email, registrable_domain
 from ..response import format_time, invalid_request
 from ..schedule import due_shard, plan_checks
 from ..store import DomainStore, StoredFacts, mask_email
 from ..verdict import decide
-from . import aws_client, build_lookup_for, utc_now
+from . import aws_client, build_lookup_for, current_settings, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -43,7 +44,7 @@ MAX_FIELD_LENGTH = 512
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    settings = Settings.from_env()
+    settings = current_settings()
     store = DomainStore(aws_client("dynamodb"), settings.table_name)
     lookup = build_lookup_for(settings, store)
     try:
@@ -144,7 +145,9 @@ def _parse(event: Any) -> tuple[str | None, DomainName, str, bool]:
     return (email if isinstance(email, str) else None), name, action, subscribe
 
 
-def _baseline(previous: StoredFacts | None, observation: Any, now: datetime) -> Any:
+def _baseline(
+    previous: StoredFacts | None, observation: Observation, now: datetime
+) -> DomainFacts:
     merged = merge_observation(previous.facts if previous else None, observation)
     if merged.enrolled_at is None:
         merged = enroll_baseline(merged, at=now)
@@ -153,7 +156,7 @@ def _baseline(previous: StoredFacts | None, observation: Any, now: datetime) -> 
 
 def _write_with_retry(
     domain: str,
-    build: Callable[[StoredFacts | None], Any],
+    build: Callable[[StoredFacts | None], DomainFacts],
     store: DomainStore,
     settings: Settings,
     now: datetime,

@@ -16,16 +16,15 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..config import Settings
 from ..errors import ConfigError
 from ..store import DomainStore, mask_email
-from . import aws_client
+from . import aws_client, current_settings
 
 logger = Logger(service="domain-guard")
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    settings = Settings.from_env()
+    settings = current_settings()
     sender = os.environ.get("DOMAIN_GUARD_MAILER_SENDER", "").strip()
     if not sender:
         raise ConfigError("DOMAIN_GUARD_MAILER_SENDER is missing: set the SES sender")

@@ -45,7 +45,7 @@ from ..pacing import ServerPacer, visibility_delay
 from ..schedule import dns_changed, due_shard, plan_checks, rdap_due
 from ..store import Claim, DomainStore, StoredFacts
 from ..verdict import decide
-from . import aws_client, build_lookup_for, utc_now
+from . import aws_client, build_lookup_for, current_settings, utc_now
 from .dispatch import SweepMessage
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class WorkerDeps:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    settings = Settings.from_env()
+    settings = current_settings()
     client = aws_client("dynamodb")
     store = DomainStore(client, settings.table_name)
     lookup = build_lookup_for(settings, store)
@@ -167,9 +167,11 @@ def check_domain(message: SweepMessage, deps: WorkerDeps) -> DomainResult:
     stored = deps.store.get_facts(domain, consistent=True)
     previous = stored.facts if stored is not None else None
 
-    if _already_checked(previous, message):
-        decision = decide(previous, now, policy=settings.policy())  # type: ignore[arg-type]
-        warnings = send_warnings(previous, decision.verdict, now, deps)  # type: ignore[arg-type]
+    if previous is not None and _already_checked(previous, message):
+        # Another delivery checked it since it was queued; only make sure that
+        # delivery's warnings went out.
+        decision = decide(previous, now, policy=settings.policy())
+        warnings = send_warnings(previous, decision.verdict, now, deps)
         return DomainResult(
             domain, Outcome.ALREADY_CHECKED, decision.verdict, warnings=warnings
         )
@@ -274,8 +276,8 @@ def _mark_sent(
             return
 
 
-def _already_checked(previous: DomainFacts | None, message: SweepMessage) -> bool:
-    if previous is None or previous.checked_at is None or message.dispatched_at is None:
+def _already_checked(previous: DomainFacts, message: SweepMessage) -> bool:
+    if previous.checked_at is None or message.dispatched_at is None:
         return False
     return previous.checked_at >= message.dispatched_at
 
