@@ -43,6 +43,10 @@ def facts(**changes: object) -> DomainFacts:
         (facts(statuses=("redemption period",)), Verdict.REDEMPTION, 6 * HOUR),
         (facts(statuses=("pending delete",)), Verdict.PENDING_DELETE, 6 * HOUR),
         (facts(expires_at=NOW - 3 * DAY), Verdict.GRACE, DAY),
+        (facts(dns_outcome=DnsOutcome.SERVFAIL), Verdict.ACTIVE, DAY),
+        (facts(dns_outcome=DnsOutcome.TIMEOUT), Verdict.ACTIVE, DAY),
+        (facts(dns_outcome=DnsOutcome.NOT_PROBED), Verdict.ACTIVE, DAY),
+        (facts(dns_outcome=DnsOutcome.NXDOMAIN), Verdict.ACTIVE, RDAP_QUIET_INTERVAL),
         (facts(rdap_outcome=RdapOutcome.FAILED), Verdict.ACTIVE, 2 * HOUR),
         (facts(rdap_outcome=None, rdap_ok_at=None), Verdict.UNKNOWN, 2 * HOUR),
         (

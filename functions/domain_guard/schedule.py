@@ -9,6 +9,8 @@ registries rate-limit, is queried only when it can change the verdict soon:
 - a bad status (hold, redemption, pending delete, auto renew period) or a
   refusing verdict: daily, and every 6 hours in redemption or pending delete;
 - the DNS probe saw a change: at once, in the same check;
+- DNS gave no answer last time (SERVFAIL, timeout, or DNS turned off): daily,
+  because only an answer confirms the state between RDAP queries;
 - otherwise weekly.
 
 With expiry dates spread over the year about 12 % of domains are within 45 days
@@ -35,6 +37,7 @@ NEAR_EXPIRY = timedelta(days=45)
 # domain, so domains enrolled together do not stay due together.
 SPREAD_SHARE = 0.05
 
+_DNS_ANSWERED = frozenset({DnsOutcome.EXISTS, DnsOutcome.NXDOMAIN})
 _BAD_STATUS_WORDS = ("hold", "redemption", "pending delete", "pending restore")
 _FAST_VERDICTS = frozenset({Verdict.REDEMPTION, Verdict.PENDING_DELETE})
 _DAILY_RDAP_VERDICTS = frozenset(
@@ -117,6 +120,10 @@ def _rdap_interval(facts: DomainFacts, verdict: Verdict, now: datetime) -> timed
     if facts.rdap_outcome in (None, RdapOutcome.FAILED) or facts.rdap_ok_at is None:
         return RETRY_INTERVAL
     if verdict in _DAILY_RDAP_VERDICTS or _has_bad_status(facts):
+        return RDAP_NEAR_EXPIRY_INTERVAL
+    if facts.dns_outcome not in _DNS_ANSWERED:
+        # Without a DNS answer the daily probe confirms nothing, and the
+        # verdict calls a state stale after two days without confirmation.
         return RDAP_NEAR_EXPIRY_INTERVAL
     if facts.expires_at is not None and facts.expires_at - now <= NEAR_EXPIRY:
         return RDAP_NEAR_EXPIRY_INTERVAL
