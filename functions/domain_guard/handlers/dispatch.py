@@ -207,8 +207,7 @@ def _run_sweep(
                     continue
                 delay = 0
                 if server is not None:
-                    spacing = per_server[server] / settings.rdap_rate_per_second
-                    delay = min(MAX_DELAY_SECONDS, math.floor(spacing))
+                    delay = message_delay(per_server[server], settings)
                     per_server[server] += 1
                 sender.add(SweepMessage(entry.domain, report.sweep_id, now), delay)
         sender.flush()
@@ -220,6 +219,16 @@ def _run_sweep(
 
 def _rdap_due(entry: DueItem, now: datetime) -> bool:
     return entry.next_rdap_at is None or entry.next_rdap_at <= now
+
+
+def message_delay(position: int, settings: Settings) -> int:
+    """Return the SQS delay, in seconds, of a server's message at ``position``.
+
+    Messages for one server are spread at its pacing rate, so workers find
+    them due about when the server's bucket has a token for them.
+    """
+    spacing = position / settings.rdap_rate_per_second
+    return min(MAX_DELAY_SECONDS, math.floor(spacing))
 
 
 def _server_capacity(settings: Settings) -> int:
