@@ -39,5 +39,8 @@ def samples_dir() -> Path:
 def rdap_samples() -> Path:
     folder = samples_dir()
     if not (folder / "MANIFEST.tsv").is_file():
-        pytest.skip(f"real RDAP samples not found in {folder}")
+        pytest.skip(
+            f"real RDAP samples not found in {folder}; set DOMAIN_GUARD_SAMPLES"
+            " to a folder of saved responses with its MANIFEST.tsv"
+        )
     return folder

@@ -167,3 +167,83 @@ def test_lookup_invalid_address_names_it(capsys: pytest.CaptureFixture[str]) -> 
     # Addresses are masked even in errors, because errors end up in logs.
     assert "a***@" in err
     assert "has no domain" in err
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("", "--rdap-base-url is empty"),
+        ("http://user:secret@127.0.0.1:1", "user name or password"),
+        ("http://127.0.0.1:abc", "invalid port"),
+        ("http://127.0.0.1:99999", "invalid port"),
+        ("http://192.0.2.1:8080", "not loopback"),
+    ],
+    ids=["empty", "credentials", "port_text", "port_range", "plain_http_remote"],
+)
+def test_lookup_invalid_base_url_names_it(
+    capsys: pytest.CaptureFixture[str], base_url: str, message: str
+) -> None:
+    code, out, err = run(
+        capsys, "lookup", "a@good.test", "--no-dns", "--rdap-base-url", base_url
+    )
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert "secret" not in err
+
+
+@pytest.mark.parametrize("value", ["", " ", "tomorrow"])
+def test_explain_invalid_time_rejected(
+    capsys: pytest.CaptureFixture[str], rdap_samples: Path, value: str
+) -> None:
+    path = rdap_samples / "uk-nominet/bbc.co.uk.json"
+    code, out, _ = run(capsys, "explain", "--rdap-file", str(path), "--now", value)
+    assert code == 2
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "is empty"), (b"\xff\xfe\x00junk", "is not UTF-8 text")],
+    ids=["empty", "binary"],
+)
+def test_explain_bad_file_content_names_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "saved.json"
+    path.write_bytes(content)
+    code, _, err = run(capsys, "explain", "--rdap-file", str(path))
+    assert code == 2
+    assert message in err
+
+
+def test_explain_directory_names_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "explain", "--rdap-file", str(tmp_path))
+    assert code == 2
+    assert "is a directory" in err
+
+
+def test_explain_endless_device_stops_at_limit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "explain", "--rdap-file", "/dev/zero")
+    assert code == 2
+    assert "byte limit" in err
+
+
+def test_explain_year_one_padded(
+    capsys: pytest.CaptureFixture[str], rdap_samples: Path
+) -> None:
+    path = rdap_samples / "uk-nominet/bbc.co.uk.json"
+    document = explain(capsys, path, "--now", "0001-01-01T00:00:00Z")
+    assert document["checked_at"] == "0001-01-01T00:00:00Z"
+
+
+def test_explain_dns_choice_any_case(
+    capsys: pytest.CaptureFixture[str], rdap_samples: Path
+) -> None:
+    path = rdap_samples / "errors/centralnic__jsiqpmcurt.design__404.json"
+    document = explain(capsys, path, "--now", NOW, "--dns", "NXDOMAIN")
+    assert document["verdict"] == "not_registered"

@@ -143,7 +143,7 @@ INVALID_DOMAINS = [
     ("dot", ".", "is empty"),
     ("public_suffix", "com.br", "is a public suffix"),
     ("wildcard_suffix", "foo.kawasaki.jp", "is a public suffix"),
-    ("ipv6", "2001:db8::1", "not a valid host name"),
+    ("ipv6", "2001:db8::1", "is an IP address"),
     ("ipv4", "10.0.0.1", "is an IP address"),
     ("numeric_labels", "1.2.3", "looks like an IPv4 address"),
 ]
@@ -196,3 +196,9 @@ MASKS = [
 )
 def test_mask_address(email: str, expected: str) -> None:
     assert mask_address(email) == expected
+
+
+@pytest.mark.parametrize("name", ["::1", "[::1]", "2001:db8::1"])
+def test_registrable_domain_ipv6_literal(name: str) -> None:
+    with pytest.raises(InvalidDomainError, match="is an IP address"):
+        registrable_domain(name)

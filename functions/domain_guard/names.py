@@ -106,6 +106,10 @@ def registrable_domain(name: str) -> DomainName:
     """
     if not isinstance(name, str):
         raise InvalidDomainError(f"domain must be a string, not {type(name).__name__}")
+    if ":" in name:
+        # An IPv6 literal, bare or in brackets, would otherwise be reported
+        # as a host name with an invalid character.
+        _reject_ip(name, name.strip().strip("[]"))
     host = to_a_label(name)
     _reject_ip(name, host)
     if "." not in host:

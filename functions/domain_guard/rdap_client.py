@@ -140,7 +140,7 @@ class RdapClient:
         user_agent: str = USER_AGENT,
     ) -> None:
         # The base URL is checked first, so a bad one leaks no HTTP client.
-        self._base_url = _checked_base_url(base_url) if base_url else None
+        self._base_url = checked_base_url(base_url) if base_url else None
         self._owns_http = http is None
         self._http = http if http is not None else _default_http_client()
         self._bootstrap = bootstrap
@@ -709,10 +709,23 @@ def _clean(domain: str) -> str:
     return name[:-1] if name.endswith(".") else name
 
 
-def _checked_base_url(base_url: str) -> str:
+def checked_base_url(base_url: str) -> str:
     parts = urlsplit(base_url.strip())
+    if parts.username is not None or parts.password is not None:
+        # The value is not echoed: it carries a credential.
+        raise RdapConfigError(
+            "RDAP base URL has a user name or password; RDAP needs none, so"
+            " remove the part before '@'"
+        )
     host = parts.hostname
-    if parts.scheme not in ("http", "https") or not host:
+    try:
+        parts.port  # noqa: B018 -- reading it validates the port
+    except ValueError:
+        raise RdapConfigError(
+            f"RDAP base URL {base_url!r} has an invalid port; use a number from"
+            " 1 to 65535"
+        ) from None
+    if parts.scheme not in ("http", "https") or not host or " " in base_url.strip():
         raise RdapConfigError(
             f"RDAP base URL {base_url!r} is not an http(s) URL; use a form such as"
             " https://rdap.example/ or http://127.0.0.1:8080/"
@@ -723,7 +736,10 @@ def _checked_base_url(base_url: str) -> str:
             " loopback; use https, or http only on 127.0.0.1, ::1 or localhost"
         )
     if parts.query or parts.fragment:
-        raise RdapConfigError(f"RDAP base URL {base_url!r} must not have a query")
+        raise RdapConfigError(
+            f"RDAP base URL {base_url!r} must not have a query or fragment; give"
+            " the part before /domain/, such as http://127.0.0.1:8080/"
+        )
     url = parts.geturl()
     return url if url.endswith("/") else url + "/"
 

@@ -12,7 +12,10 @@ def format_time(value: datetime | None) -> str | None:
     """Format a UTC timestamp as RFC 3339 with a ``Z`` and whole seconds."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat pads the year to four digits, which strftime does not for
+    # years before 1000 on glibc.
+    whole = value.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return whole.isoformat() + "Z"
 
 
 def check_response(

@@ -21,7 +21,7 @@ from typing import Any
 from domain_guard.errors import DomainGuardError
 from domain_guard.names import domain_from_email, registrable_domain
 
-from .cli import UsageError, parse_time
+from .cli import UsageError, check_network_options, parse_time
 from .examples import ExampleScenario, build_example
 
 # Domains the live demo checks when no --domains-file is given.
@@ -106,6 +106,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     if args.example and args.nameserver:
         raise UsageError("--example brings its own DNS server: drop --nameserver")
+    check_network_options(args)
 
     with contextlib.ExitStack() as resources:
         scenario: ExampleScenario | None = None
@@ -240,11 +241,19 @@ def format_table(result: dict[str, Any], scenario: ExampleScenario | None) -> st
     """Render the demo result for a terminal."""
     lines = []
     for number, sweep in enumerate(result["sweeps"], start=1):
-        lines.append(f"sweep {number}: {sweep['checked']} domains checked")
+        checked = sweep["checked"]
+        noun = "domain" if checked == 1 else "domains"
+        lines.append(f"sweep {number}: {checked} {noun} checked")
         for warning in sweep["warnings"]:
+            days = warning["days_left"]
+            if days is None:
+                when = ""
+            elif days < 0:
+                when = f"expired {-days} days ago"
+            else:
+                when = f"{days} days left"
             lines.append(
-                f"  owner warning  {warning['domain']}  {warning['kind']}"
-                f"  {warning['days_left']} days left"
+                f"  owner warning  {warning['domain']:<24} {warning['kind']:<15} {when}"
             )
     lines.append("")
     rows = [("domain", "verdict", "allow", "expires", "reasons")]

@@ -42,19 +42,30 @@ class SavedResponseError(DomainGuardError):
 
 def load_saved(path: Path) -> Any:
     """Read and decode a saved response, with errors that name the file."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise SavedResponseError(f"cannot read {path}: {exc.strerror}") from exc
-    if size > MAX_FILE_BYTES:
+    if path.is_dir():
         raise SavedResponseError(
-            f"{path} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for a"
-            " saved RDAP response"
+            f"{path} is a directory; give the path of one saved RDAP response"
         )
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SavedResponseError(f"cannot read {path} as UTF-8 text: {exc}") from exc
+        # Read one byte past the limit, so a device or pipe cannot stream
+        # without end.
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SavedResponseError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise SavedResponseError(
+            f"{path} is over the {MAX_FILE_BYTES}-byte limit for a saved RDAP response"
+        )
+    if not data.strip():
+        raise SavedResponseError(f"{path} is empty; save the RDAP response body")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SavedResponseError(
+            f"{path} is not UTF-8 text (invalid byte at offset {exc.start}); save"
+            " the RDAP response body as returned"
+        ) from exc
     try:
         return json.loads(text)
     except RecursionError as exc:
