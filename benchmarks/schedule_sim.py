@@ -177,7 +177,7 @@ def observe(domain: Domain, at: datetime, *, query_rdap: bool) -> Observation:
 
 
 def true_verdict(domain: Domain, at: datetime) -> Verdict:
-    """The verdict a perfect observer would give, including the date rules."""
+    """Return the verdict a perfect observer would give, date rules included."""
     phase = domain.truth(at)
     if phase.verdict is Verdict.ACTIVE and phase.expires_at is not None:
         if phase.expires_at <= at:
@@ -188,7 +188,7 @@ def true_verdict(domain: Domain, at: datetime) -> Verdict:
 
 
 def check(domain: Domain, at: datetime) -> None:
-    """One worker check of a domain, in the order the worker runs it."""
+    """Check a domain once, in the order the worker does."""
     query_rdap = rdap_due(domain.facts, domain.next_rdap, at)
     observation = observe(domain, at, query_rdap=query_rdap)
     merged = merge_observation(domain.facts, observation)

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-import idna
 from publicsuffixlist import PublicSuffixList
 
 from .errors import InvalidAddressError, InvalidDomainError
@@ -180,6 +179,8 @@ def to_a_label(name: str) -> str:
         candidate = text.lower()
         if _is_plain_ldh(candidate):
             return candidate
+    import idna  # only names that are not plain LDH need it; keeps cold starts small
+
     try:
         encoded = idna.encode(text, uts46=True, std3_rules=True, transitional=False)
     except (idna.IDNAError, UnicodeError, ValueError) as exc:
@@ -248,6 +249,10 @@ def _private_suffix(host: str, icann_suffix: str) -> str | None:
 
 
 def _to_unicode(domain: str) -> str:
+    if "xn--" not in domain:
+        return domain
+    import idna
+
     try:
         return str(idna.decode(domain))
     except (idna.IDNAError, UnicodeError, ValueError):

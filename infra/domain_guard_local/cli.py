@@ -26,7 +26,7 @@ VERIFIED_HELP = "when the address was verified, ISO 8601 (UTC without a zone)"
 
 
 class UsageError(DomainGuardError):
-    """A command-line value is invalid; the message says which and why."""
+    """A command-line value is invalid. The message names the value and the fix."""
 
 
 def parse_time(value: str, option: str) -> datetime:

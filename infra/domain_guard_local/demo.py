@@ -1,9 +1,9 @@
 """``domain-guard demo``: the whole pipeline on a local moto stack.
 
-The demo deploys template.yaml into moto, enrolls each domain through the
-enroll handler, runs scheduled sweeps through the real dispatch and worker
-handlers, collects the owner warnings published on the OwnerWarnings topic,
-and finally calls the check handler for every domain.
+The demo deploys template.yaml into moto and enrolls each domain through the
+enroll handler. It then runs scheduled sweeps through the real dispatch and
+worker handlers, collects the owner warnings published on the OwnerWarnings
+topic, and calls the check handler for every domain.
 """
 
 from __future__ import annotations

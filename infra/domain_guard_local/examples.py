@@ -25,7 +25,7 @@ class ExampleCase:
     domain: str
     expected: str  # the verdict the scenario is built to show
     story: str  # what happened to the domain, for the summary
-    body: dict[str, Any] | None  # None: the RDAP server answers 404
+    body: dict[str, Any] | None  # None: the RDAP server returns 404
     in_dns: bool = True
     verified_at: str | None = None  # sent with the check request
 

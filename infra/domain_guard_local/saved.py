@@ -24,7 +24,7 @@ from domain_guard.models import (
 from domain_guard.names import registrable_domain
 from domain_guard.rdap import parse_domain
 
-# Longest file `explain` reads; saved responses are a few hundred kilobytes.
+# Maximum size of a file `explain` reads. Saved responses are a few hundred kB.
 MAX_FILE_BYTES = 20_000_000
 
 _DOMAIN_IN_PATH = re.compile(r"/domain/([^/?#\s]+)", re.IGNORECASE)
@@ -102,7 +102,7 @@ def _error_result(body: dict[str, Any]) -> RdapResult:
     code = body.get("errorCode")
     title = body.get("title") if isinstance(body.get("title"), str) else ""
     if code == 404 and any(word in title.lower() for word in _BOOTSTRAP_WORDS):
-        # A bootstrap redirector saying it knows no server for the TLD:
+        # A bootstrap redirector that has no server for the TLD:
         # nothing was asked of the registry, so this is no evidence.
         return RdapResult(outcome=RdapOutcome.NO_SERVICE, error=f"404 {title}")
     if code == 404:
