@@ -26,8 +26,8 @@ class Verdict(StrEnum):
     UNKNOWN = "unknown"
 
 
-# Verdicts that refuse a reset whatever the policy says. `unknown` is decided
-# by `Policy.allow_unknown`; `active` and `expiring` allow.
+# Verdicts that refuse a reset under any policy. `Policy.allow_unknown`
+# decides `unknown`, and `active` and `expiring` allow.
 DENY_VERDICTS = frozenset(
     {
         Verdict.GRACE,
@@ -48,7 +48,7 @@ LAPSED_VERDICTS = frozenset(
 
 
 class RdapOutcome(StrEnum):
-    """How an RDAP lookup ended."""
+    """The outcome of an RDAP lookup."""
 
     FOUND = "found"
     NOT_FOUND = "not_found"  # HTTP 404 from the authoritative server
@@ -57,7 +57,7 @@ class RdapOutcome(StrEnum):
 
 
 class DnsOutcome(StrEnum):
-    """How a DNS probe of the domain's apex ended."""
+    """The outcome of a DNS probe of the domain's apex."""
 
     EXISTS = "exists"  # the name exists (an answer, or NoAnswer for the type)
     NXDOMAIN = "nxdomain"  # the only outcome that is evidence the name is gone
@@ -71,7 +71,7 @@ class RdapRecord:
     """The fields Domain Guard reads from one RDAP domain object.
 
     A field the server did not publish, redacted (RFC 9537) or sent in a form
-    that could not be read is ``None`` or empty; ``notes`` says which.
+    that could not be read is ``None`` or empty, and ``notes`` names it.
     """
 
     domain: str
@@ -111,7 +111,7 @@ class DnsResult:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """What one lookup of a domain saw at ``observed_at``."""
+    """The result of one lookup of a domain at ``observed_at``."""
 
     domain: str
     observed_at: datetime
@@ -125,7 +125,7 @@ class DomainFacts:
 
     ``merge_observation`` folds each new ``Observation`` into it. A failed
     lookup keeps the last good registry data and only moves ``checked_at``.
-    The record holds no email address.
+    The record contains no email address.
     """
 
     domain: str
