@@ -99,7 +99,6 @@ def test_explain_verified_at_finds_reregistration(
     ("content", "message"),
     [
         ("not json at all", "is not JSON"),
-        ("[" * 100_000 + "]" * 100_000, "nests JSON too deeply"),
     ],
 )
 def test_explain_unreadable_file_names_it(
@@ -246,4 +245,36 @@ def test_explain_dns_choice_any_case(
 ) -> None:
     path = rdap_samples / "errors/centralnic__jsiqpmcurt.design__404.json"
     document = explain(capsys, path, "--now", NOW, "--dns", "NXDOMAIN")
+    assert document["verdict"] == "not_registered"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests JSON deeper than 100 levels"),
+        ('{"a": "' + "x" * 5_000_000 + '"}', "over the 4194304-byte limit"),
+    ],
+    ids=["deep_nesting", "over_size_cap"],
+)
+def test_explain_applies_live_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, reason: str
+) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_text(content, encoding="utf-8")
+    document = explain(capsys, path, "--now", NOW)
+    assert document["verdict"] == "unknown"
+    assert any(reason in text for text in document["reasons"])
+
+
+def test_explain_string_error_code_is_404(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "error.json"
+    body = {
+        "errorCode": "404",
+        "title": "Not Found",
+        "links": [{"rel": "self", "href": "https://rdap.example/domain/gone.test"}],
+    }
+    path.write_text(json.dumps(body), encoding="utf-8")
+    document = explain(capsys, path, "--now", NOW, "--dns", "nxdomain")
     assert document["verdict"] == "not_registered"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from domain_guard.models import (
 )
 from domain_guard.names import registrable_domain
 from domain_guard.rdap import parse_domain
+from domain_guard.rdap_client import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_JSON_DEPTH,
+    json_depth_exceeds,
+)
 
 # Maximum size of a file `explain` reads. Saved responses are a few hundred kB.
 MAX_FILE_BYTES = 20_000_000
@@ -38,6 +44,13 @@ _BOOTSTRAP_WORDS = ("bootstrap", "boostrap")
 
 class SavedResponseError(DomainGuardError):
     """A saved response file cannot be read."""
+
+
+@dataclass(frozen=True)
+class LiveLimitExceeded:
+    """A saved body that a live lookup would reject before decoding it."""
+
+    reason: str
 
 
 def load_saved(path: Path) -> Any:
@@ -59,6 +72,16 @@ def load_saved(path: Path) -> Any:
         )
     if not data.strip():
         raise SavedResponseError(f"{path} is empty; save the RDAP response body")
+    if len(data) > DEFAULT_MAX_BODY_BYTES:
+        return LiveLimitExceeded(
+            f"body is {len(data)} bytes, over the {DEFAULT_MAX_BODY_BYTES}-byte"
+            " limit of a live lookup"
+        )
+    if json_depth_exceeds(data, DEFAULT_MAX_JSON_DEPTH):
+        return LiveLimitExceeded(
+            f"body nests JSON deeper than {DEFAULT_MAX_JSON_DEPTH} levels, the"
+            " limit of a live lookup"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -87,6 +110,9 @@ def observation_from_saved(
 
 
 def _rdap_result(body: Any) -> RdapResult:
+    if isinstance(body, LiveLimitExceeded):
+        # explain gives the verdict a live lookup of this body would give.
+        return RdapResult(outcome=RdapOutcome.FAILED, error=body.reason)
     if isinstance(body, dict) and "errorCode" in body and "ldhName" not in body:
         return _error_result(body)
     if isinstance(body, dict) and "status" in body and "request_uri" in body:
@@ -100,6 +126,8 @@ def _rdap_result(body: Any) -> RdapResult:
 
 def _error_result(body: dict[str, Any]) -> RdapResult:
     code = body.get("errorCode")
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code)
     title = body.get("title") if isinstance(body.get("title"), str) else ""
     if code == 404 and any(word in title.lower() for word in _BOOTSTRAP_WORDS):
         # A bootstrap redirector that has no server for the TLD:
