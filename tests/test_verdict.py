@@ -462,16 +462,23 @@ def test_decide_registry_404(dns_outcome: DnsOutcome, expected: Verdict) -> None
 
 
 @pytest.mark.parametrize(
-    "dns_outcome", [DnsOutcome.EXISTS, DnsOutcome.SERVFAIL, DnsOutcome.TIMEOUT]
+    ("dns_outcome", "reason"),
+    [
+        (DnsOutcome.EXISTS, "DNS still resolves the domain"),
+        (DnsOutcome.SERVFAIL, "DNS failed (SERVFAIL)"),
+        (DnsOutcome.TIMEOUT, "DNS timed out"),
+    ],
 )
-def test_decide_404_reason_names_dns_outcome(dns_outcome: DnsOutcome) -> None:
+def test_decide_404_reason_names_dns_outcome(
+    dns_outcome: DnsOutcome, reason: str
+) -> None:
     facts = DomainFacts(
         domain="gone.example",
         rdap_outcome=RdapOutcome.NOT_FOUND,
         dns_outcome=dns_outcome,
     )
     reasons = decide(facts, NOW).reasons
-    assert f"DNS outcome {dns_outcome} does not corroborate the 404" in reasons
+    assert f"{reason}, so the 404 is not corroborated" in reasons
 
 
 def test_decide_404_ignores_old_registry_data() -> None:

@@ -9,13 +9,16 @@ from .models import Decision, DomainFacts
 
 
 def format_time(value: datetime | None) -> str | None:
-    """Format a UTC timestamp as RFC 3339 with a ``Z`` and whole seconds."""
+    """Format a timestamp as RFC 3339 in UTC with a ``Z``.
+
+    Fractional seconds are kept when the source had them, so a printed
+    ``registered_at`` compares with a ``verified_at`` as the verdict did.
+    """
     if value is None:
         return None
     # isoformat pads the year to four digits, which strftime does not for
     # years before 1000 on glibc.
-    whole = value.astimezone(UTC).replace(microsecond=0, tzinfo=None)
-    return whole.isoformat() + "Z"
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def check_response(

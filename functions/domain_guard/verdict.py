@@ -185,7 +185,18 @@ def _decide_registered(
 
     status_verdict = _decide_by_status(facts, statuses, now)
     if status_verdict is not None:
-        return status_verdict
+        verdict, status_reasons = status_verdict
+        # The first matching status decides; the others and a passed expiry
+        # are still stated, so the response shows everything that refuses.
+        for status in (*_HOLD_STATUSES, _AUTO_RENEW):
+            stated = f"status {status}"
+            if status in statuses and not any(
+                reason.startswith(stated) for reason in status_reasons
+            ):
+                status_reasons.append(stated)
+        if facts.expires_at is not None and _utc(facts.expires_at) <= now:
+            status_reasons.append(f"expired {format_instant(facts.expires_at)}")
+        return verdict, status_reasons
 
     reasons: list[str] = []
     if _AUTO_RENEW in statuses and facts.registrar_expires_at is not None:
@@ -297,16 +308,21 @@ def _decide_by_expiry(
     return Verdict.ACTIVE, f"expires {format_instant(expires_at)}"
 
 
+_UNCORROBORATED_404 = {
+    DnsOutcome.NOT_PROBED: "DNS not probed, so the 404 is not corroborated",
+    DnsOutcome.EXISTS: "DNS still resolves the domain, so the 404 is not corroborated",
+    DnsOutcome.SERVFAIL: "DNS failed (SERVFAIL), so the 404 is not corroborated",
+    DnsOutcome.TIMEOUT: "DNS timed out, so the 404 is not corroborated",
+}
+
+
 def _decide_not_found(facts: DomainFacts) -> tuple[Verdict, list[str]]:
     reasons = ["registry RDAP server returned 404 (object not found)"]
     if facts.dns_outcome is DnsOutcome.NXDOMAIN:
         reasons.append("DNS returned NXDOMAIN")
         return Verdict.NOT_REGISTERED, reasons
 
-    if facts.dns_outcome is DnsOutcome.NOT_PROBED:
-        reasons.append("DNS not probed, so the 404 is not corroborated")
-    else:
-        reasons.append(f"DNS outcome {facts.dns_outcome} does not corroborate the 404")
+    reasons.append(_UNCORROBORATED_404[facts.dns_outcome])
     if facts.lapsed_seen_at is not None:
         reasons.append(f"last seen lapsed at {format_instant(facts.lapsed_seen_at)}")
     return Verdict.UNKNOWN, reasons
