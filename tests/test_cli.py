@@ -278,3 +278,15 @@ def test_explain_string_error_code_is_404(
     path.write_text(json.dumps(body), encoding="utf-8")
     document = explain(capsys, path, "--now", NOW, "--dns", "nxdomain")
     assert document["verdict"] == "not_registered"
+
+
+def test_explain_unreadable_expiry_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad-expiry.json"
+    body = domain_body("odd.test", expires_in_days=None)
+    body["events"].append({"eventAction": "expiration", "eventDate": "not a date"})
+    path.write_text(json.dumps(body), encoding="utf-8")
+    document = explain(capsys, path, "--now", NOW)
+    assert document["verdict"] == "unknown"
+    assert any("'not a date' is not a readable date" in r for r in document["reasons"])

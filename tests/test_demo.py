@@ -136,3 +136,14 @@ def test_demo_bad_domains_line_names_it(
     captured = capsys.readouterr()
     assert code == 2
     assert f"{domains_file}:2" in captured.err
+
+
+def test_demo_domains_file_drops_repeats(tmp_path: Path) -> None:
+    from domain_guard_local.demo import read_domains_file
+
+    domains_file = tmp_path / "domains.txt"
+    domains_file.write_text(
+        "good.test\nGOOD.TEST\ngood.test # again\nalice@good.test\n", encoding="utf-8"
+    )
+    entries = read_domains_file(domains_file)
+    assert [entry.label for entry in entries] == ["good.test", "alice@good.test"]

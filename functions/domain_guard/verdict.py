@@ -294,6 +294,11 @@ def _decide_by_expiry(
     facts: DomainFacts, now: datetime, policy: Policy
 ) -> tuple[Verdict, str]:
     if facts.expires_at is None:
+        # rdap.parse_domain notes an expiration date it could not read; that
+        # note says more than "not published" (tests/test_cli.py holds this).
+        for note in facts.notes:
+            if note.startswith("expiration event date"):
+                return Verdict.UNKNOWN, note
         return Verdict.UNKNOWN, "no expiry date published"
 
     expires_at = _utc(facts.expires_at)

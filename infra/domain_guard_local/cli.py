@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -48,6 +49,13 @@ def parse_time(value: str, option: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("domain-guard")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def utc_now() -> datetime:
@@ -106,6 +114,8 @@ def run_lookup(args: argparse.Namespace) -> int:
     from domain_guard.lookup import build_lookup  # httpx and dnspython load here
 
     check_network_options(args)
+    if args.verified_at is not None:
+        parse_time(args.verified_at, "--verified-at")
     name = parse_domain_argument(args.name)
     now = parse_time(args.now, "--now") if args.now is not None else utc_now()
     nameservers = [args.nameserver] if args.nameserver else None
@@ -116,7 +126,10 @@ def run_lookup(args: argparse.Namespace) -> int:
     ) as lookup:
         observation = lookup.observe(name.domain, now)
     facts = merge_observation(None, observation)
-    decision = decide(facts, now, policy=Policy())
+    verified_at = None
+    if args.verified_at is not None:
+        verified_at = parse_time(args.verified_at, "--verified-at")
+    decision = decide(facts, now, verified_at=verified_at, policy=Policy())
     print_json(check_response(name.domain, facts, decision, extra_reasons=name.reasons))
     return 0
 
@@ -149,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="domain-guard",
         description="Decide whether a password reset may go to an email domain.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {package_version()}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     explain = commands.add_parser(
@@ -180,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lookup.add_argument("name", metavar="NAME", help="a domain or an email address")
     lookup.add_argument("--now", metavar="ISO", help=NOW_HELP)
+    lookup.add_argument("--verified-at", metavar="ISO", help=VERIFIED_HELP)
     add_network_options(lookup)
     lookup.set_defaults(run=run_lookup)
 

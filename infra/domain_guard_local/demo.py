@@ -58,6 +58,7 @@ def read_domains_file(path: Path) -> list[DemoEntry]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read --domains-file {path}: {exc}") from exc
     entries = []
+    seen: set[tuple[object, ...]] = set()
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
@@ -67,7 +68,12 @@ def read_domains_file(path: Path) -> list[DemoEntry]:
             raise UsageError(
                 f"{path}:{number}: expected 'NAME [VERIFIED_AT]', got {text!r}"
             )
-        entries.append(_entry(fields[0], fields[1:], where=f"{path}:{number}"))
+        entry = _entry(fields[0], fields[1:], where=f"{path}:{number}")
+        # A repeated line would only print the same check twice.
+        key = (*sorted(entry.request.items()), entry.verified_at)
+        if key not in seen:
+            seen.add(key)
+            entries.append(entry)
     if not entries:
         raise UsageError(f"--domains-file {path} lists no domains")
     if len(entries) > MAX_DOMAINS:
