@@ -257,3 +257,14 @@ def test_template_request_roles_cannot_list(
         for action in as_list(statement["Action"])
     }
     assert actions == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+
+def test_template_mailer_sends_only(full_template: dict[str, Any]) -> None:
+    actions = {
+        action
+        for name, statement in policy_statements(full_template)
+        if name == "MailerFunctionRole"
+        for action in as_list(statement["Action"])
+        if action.startswith("ses:")
+    }
+    assert actions == {"ses:SendEmail"}
