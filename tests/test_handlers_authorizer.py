@@ -76,6 +76,26 @@ def test_authorizer_rest_deny(store: DomainStore, settings: Settings) -> None:
     assert response["context"]["verdict"] == "redemption"
 
 
+def test_authorizer_two_addresses_denied(
+    store: DomainStore, settings: Settings
+) -> None:
+    save_state(store, "example.com")
+    event = rest_event("alice@example.com")
+    event["queryStringParameters"] = {"email": "victim@lapsed.example"}
+    response = run(event, store, settings)
+    assert effect(response) == "Deny"
+    assert response["context"]["verdict"] == "invalid_request"
+
+
+def test_authorizer_same_address_twice_allowed(
+    store: DomainStore, settings: Settings
+) -> None:
+    save_state(store, "example.com")
+    event = rest_event("alice@example.com")
+    event["queryStringParameters"] = {"email": "Alice@Example.com"}
+    assert effect(run(event, store, settings)) == "Allow"
+
+
 def test_authorizer_query_parameter(store: DomainStore, settings: Settings) -> None:
     save_state(store, "example.com")
     response = run(rest_event("alice@example.com", query=True), store, settings)

@@ -22,7 +22,7 @@ from aws_support import (
 from domain_guard.config import Settings
 from domain_guard.errors import StaleWriteError
 from domain_guard.handlers.dispatch import SweepMessage
-from domain_guard.handlers.worker import WorkerDeps, process_batch
+from domain_guard.handlers.worker import WORST_CHECK_MS, WorkerDeps, process_batch
 from domain_guard.models import DnsOutcome, DnsResult, RdapOutcome, RdapResult
 from domain_guard.pacing import ServerPacer
 from domain_guard.store import DomainStore
@@ -120,6 +120,20 @@ def test_worker_partial_batch_failure(
     response = process_batch(event, make_deps(store, settings, lookup))
     assert failures(response) == ["broken-1", "broken-2"]
     assert store.get_facts("good.example").facts.checked_at == NOW  # type: ignore[union-attr]
+
+
+def test_worker_time_budget_returns_rest(
+    stack: LocalStack, store: DomainStore, settings: Settings
+) -> None:
+    event = event_for(stack, "first.example", "second.example", "third.example")
+    ids = [record["messageId"] for record in event["Records"]]
+    lookup = FakeLookup({d: found(d) for d in ("first.example", "second.example")})
+    clock = iter([WORST_CHECK_MS + 1, WORST_CHECK_MS - 1, WORST_CHECK_MS - 1])
+    response = process_batch(
+        event, make_deps(store, settings, lookup), remaining_ms=lambda: next(clock)
+    )
+    assert lookup.rdap_queries == ["first.example"]
+    assert failures(response) == ids[1:]
 
 
 def test_worker_failure_isolated_to_message(

@@ -66,7 +66,7 @@ CASES = (
     HostileCase("trickle.example", ("deadline",)),
     HostileCase("rate-limited.example", ("429", "retry after 120")),
     HostileCase("wrong-types.example", ("no expiry",)),
-    HostileCase("bad-dates.example", ("no expiry",)),
+    HostileCase("bad-dates.example", ("is not a readable date",)),
     HostileCase("null-body.example", ("null",)),
     HostileCase("other-domain.example", ("someone-else.example",)),
     HostileCase("server-error.example", ("500",)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -268,3 +269,24 @@ def test_template_mailer_sends_only(full_template: dict[str, Any]) -> None:
         if action.startswith("ses:")
     }
     assert actions == {"ses:SendEmail"}
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "accepted"),
+    [
+        ("WarningDays", "30,14,7,1", True),
+        ("WarningDays", "365,1", True),
+        ("WarningDays", "0", False),
+        ("WarningDays", "30,366", False),
+        ("RdapQueriesPerSecond", "1", True),
+        ("RdapQueriesPerSecond", "0.25", True),
+        ("RdapQueriesPerSecond", "0", False),
+        ("RdapQueriesPerSecond", "0.0", False),
+    ],
+)
+def test_template_parameter_pattern_matches_config(
+    template: dict[str, Any], parameter: str, value: str, accepted: bool
+) -> None:
+    # A value the pattern lets through must not stop the functions at start.
+    pattern = template["Parameters"][parameter]["AllowedPattern"]
+    assert (re.fullmatch(pattern, value) is not None) is accepted

@@ -46,9 +46,8 @@ def authorize(
     lookup_factory: LookupFactory | None = None,
 ) -> dict[str, Any]:
     """Return the response for one authorizer event, shaped for its API type."""
-    address = address_from_event(event)
     try:
-        request = parse_request({"email": address})
+        request = parse_request({"email": address_from_event(event)})
     except InvalidRequestError as exc:
         logger.info("authorizer rejected", extra={"error": type(exc).__name__})
         decision: dict[str, Any] = {
@@ -82,19 +81,36 @@ def authorize(
     return _respond(event, decision, ttl=settings.authorizer_ttl_seconds)
 
 
+class AmbiguousAddressError(InvalidRequestError):
+    """The request names two different addresses."""
+
+
 def address_from_event(event: Any) -> object:
-    """Return the address in the header or query string, or None when absent."""
+    """Return the address in the header or query string, or None when absent.
+
+    Raises AmbiguousAddressError when the header and the query parameter
+    name different addresses: the backend might reset the one that was not
+    checked, so such a request is denied.
+    """
     if not isinstance(event, Mapping):
         return None
+    from_header = None
     headers = event.get("headers")
     if isinstance(headers, Mapping):
         for name, value in headers.items():
             if isinstance(name, str) and name.lower() == ADDRESS_HEADER:
-                return value
+                from_header = value
+    from_query = None
     query = event.get("queryStringParameters")
     if isinstance(query, Mapping):
-        return query.get(ADDRESS_QUERY)
-    return None
+        from_query = query.get(ADDRESS_QUERY)
+    both = from_header is not None and from_query is not None
+    if both and str(from_header).strip().lower() != str(from_query).strip().lower():
+        raise AmbiguousAddressError(
+            f"the {ADDRESS_HEADER} header and the {ADDRESS_QUERY} query"
+            " parameter name different addresses; send one of them"
+        )
+    return from_header if from_header is not None else from_query
 
 
 def _respond(event: Any, decision: Mapping[str, Any], *, ttl: int) -> dict[str, Any]:

@@ -58,6 +58,9 @@ logger = Logger(service="domain-guard")
 
 # A pacing wait up to this long is slept through; a longer one defers the message.
 MAX_INLINE_WAIT = 1.0
+# The longest one check can take, in milliseconds: RDAP (10 s) and DNS (3 s),
+# both again when the DNS tripwire fires, two inline pacing waits, and writes.
+WORST_CHECK_MS = 2 * (10_000 + 3_000) + 2 * 1_000 + 2_000
 WRITE_ATTEMPTS = 3
 MARK_ATTEMPTS = 3
 # Shorter than the queue's visibility timeout (360 s), so a redelivery after a
@@ -119,19 +122,40 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         sqs=aws_client("sqs"),
         sns=aws_client("sns"),
     )
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
     try:
-        return process_batch(event, deps)
+        return process_batch(event, deps, remaining_ms=remaining)
     finally:
         lookup.close()
 
 
-def process_batch(event: Any, deps: WorkerDeps) -> dict[str, Any]:
-    """Check every record of an SQS event; return the partial batch response."""
+def process_batch(
+    event: Any,
+    deps: WorkerDeps,
+    *,
+    remaining_ms: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    """Check every record of an SQS event; return the partial batch response.
+
+    With ``remaining_ms`` (the Lambda context's clock), records that one more
+    worst-case check could not finish in time go back untouched, so a slow
+    registry never times the whole batch out.
+    """
     records = event.get("Records", []) if isinstance(event, Mapping) else []
     failures: list[dict[str, str]] = []
     deps.results = []
-    for record in records:
+    for index, record in enumerate(records):
         message_id = str(record.get("messageId", ""))
+        if remaining_ms is not None and remaining_ms() < WORST_CHECK_MS:
+            left = records[index:]
+            logger.info(
+                "time budget spent, returning records",
+                extra={"returned": len(left), "remaining_ms": remaining_ms()},
+            )
+            for unchecked in left:
+                _defer(unchecked, 1.0, deps)
+                failures.append({"itemIdentifier": str(unchecked.get("messageId", ""))})
+            break
         try:
             message = SweepMessage.parse(record.get("body"))
         except InvalidRequestError as exc:
