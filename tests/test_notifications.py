@@ -8,7 +8,7 @@ import pytest
 from aws_support import NOW
 
 from domain_guard.errors import PublishError
-from domain_guard.models import DomainFacts, Verdict
+from domain_guard.models import DomainFacts, RdapOutcome, Verdict
 from domain_guard.notifications import (
     AlertKind,
     WarningKind,
@@ -98,6 +98,25 @@ def test_warnings_on_entering_state(verdict: Verdict, kind: WarningKind) -> None
 )
 def test_warnings_none_for_verdict(verdict: Verdict) -> None:
     assert due_warnings(facts(timedelta(days=5)), verdict, NOW, DAYS) == []
+
+
+def test_warnings_stale_state_uses_last_expiry() -> None:
+    stale = facts(
+        timedelta(days=5),
+        rdap_outcome=RdapOutcome.FAILED,
+        rdap_ok_at=NOW - timedelta(days=11),
+    )
+    (warning,) = due_warnings(stale, Verdict.UNKNOWN, NOW, DAYS)
+    assert warning.threshold == 7
+
+
+def test_warnings_none_after_registry_404() -> None:
+    gone = facts(
+        timedelta(days=5),
+        rdap_outcome=RdapOutcome.NOT_FOUND,
+        rdap_ok_at=NOW - timedelta(days=2),
+    )
+    assert due_warnings(gone, Verdict.UNKNOWN, NOW, DAYS) == []
 
 
 def test_warnings_none_without_expiry() -> None:

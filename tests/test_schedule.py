@@ -163,3 +163,20 @@ def test_schedule_simulated_year_rdap_rate() -> None:
     print(f"simulated RDAP queries per domain per day: {rate:.3f}")
     assert rate <= 0.35
     assert longest_gap <= DNS_INTERVAL
+
+
+@pytest.mark.parametrize("days", [30, 14, 7, 1])
+def test_schedule_checks_just_after_threshold(days: int) -> None:
+    # The threshold falls 12 hours from now, inside the next daily gap.
+    expires_at = NOW + timedelta(days=days, hours=12)
+    plan = plan_checks(facts(expires_at=expires_at), Verdict.EXPIRING, NOW)
+    threshold = expires_at - timedelta(days=days)
+    assert threshold < plan.next_check_at <= threshold + timedelta(minutes=5)
+
+
+def test_schedule_custom_thresholds_used() -> None:
+    expires_at = NOW + timedelta(days=3, hours=12)
+    plan = plan_checks(
+        facts(expires_at=expires_at), Verdict.EXPIRING, NOW, warning_days=(3,)
+    )
+    assert plan.next_check_at <= NOW + timedelta(hours=12, minutes=5)

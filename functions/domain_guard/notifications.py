@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import PublishError
-from .models import DomainFacts, Verdict
+from .models import DomainFacts, RdapOutcome, Verdict
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -123,7 +123,15 @@ def due_warnings(
     entered = _ENTERED_STATE.get(verdict)
     if entered is not None:
         return [dataclasses.replace(base, kind=entered)]
-    if verdict not in (Verdict.ACTIVE, Verdict.EXPIRING) or facts.expires_at is None:
+    # Stale data gives `unknown`, but its last known expiry still stands: the
+    # owner of a domain whose registry RDAP is down is warned all the same.
+    last_known = (
+        verdict is Verdict.UNKNOWN
+        and facts.rdap_ok_at is not None
+        and facts.rdap_outcome is not RdapOutcome.NOT_FOUND
+    )
+    expiry_verdict = verdict in (Verdict.ACTIVE, Verdict.EXPIRING) or last_known
+    if not expiry_verdict or facts.expires_at is None:
         return []
     left = facts.expires_at - now
     crossed = [day for day in warning_days if left <= timedelta(days=day)]

@@ -24,6 +24,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .config import DEFAULT_WARNING_DAYS
 from .models import DnsOutcome, DomainFacts, RdapOutcome, Verdict
 
 DNS_INTERVAL = timedelta(hours=24)
@@ -33,6 +34,8 @@ LIFECYCLE_INTERVAL = timedelta(hours=6)
 RETRY_INTERVAL = timedelta(hours=2)
 MINIMUM_GAP = timedelta(minutes=10)
 NEAR_EXPIRY = timedelta(days=45)
+# How long after a warning threshold the check that sends its warning runs.
+THRESHOLD_MARGIN = timedelta(minutes=5)
 # Checks move up to this share of their interval earlier, by a hash of the
 # domain, so domains enrolled together do not stay due together.
 SPREAD_SHARE = 0.05
@@ -66,8 +69,19 @@ def due_shard(domain: str, shard_count: int) -> str:
     return str(int.from_bytes(digest[:4], "big") % shard_count)
 
 
-def plan_checks(facts: DomainFacts, verdict: Verdict, now: datetime) -> CheckPlan:
-    """Plan the next check of a domain from its state just written."""
+def plan_checks(
+    facts: DomainFacts,
+    verdict: Verdict,
+    now: datetime,
+    *,
+    warning_days: tuple[int, ...] = DEFAULT_WARNING_DAYS,
+) -> CheckPlan:
+    """Plan the next check of a domain from its state just written.
+
+    A check is also planned just after each owner-warning threshold
+    (``warning_days`` before expiry), so a daily rhythm that drifts by a
+    few minutes never steps over the 1-day warning.
+    """
     rdap_interval = _rdap_interval(facts, verdict, now)
     last_rdap = facts.rdap_ok_at if facts.rdap_outcome is RdapOutcome.FOUND else None
     # A quiet domain keeps its weekly rhythm across DNS-only checks; retries and
@@ -82,6 +96,11 @@ def plan_checks(facts: DomainFacts, verdict: Verdict, now: datetime) -> CheckPla
     if facts.expires_at is not None and now < facts.expires_at < next_check:
         next_check = facts.expires_at + timedelta(minutes=30)
         next_rdap = min(next_rdap, next_check)
+    if facts.expires_at is not None:
+        for days in warning_days:
+            threshold = facts.expires_at - timedelta(days=days)
+            if now < threshold < next_check:
+                next_check = threshold + THRESHOLD_MARGIN
     return CheckPlan(next_check_at=next_check, next_rdap_at=next_rdap)
 
 

@@ -189,7 +189,8 @@ def look_up_unseen(
             extra={"domain": domain, "rdap": facts.rdap_outcome},
         )
         return facts
-    plan = plan_checks(facts, decide(facts, now, policy=settings.policy()).verdict, now)
+    verdict = decide(facts, now, policy=settings.policy()).verdict
+    plan = plan_checks(facts, verdict, now, warning_days=settings.warning_days)
     try:
         store.put_facts(
             facts,

@@ -165,7 +165,7 @@ def _write_with_retry(
         previous = store.get_facts(domain, consistent=True)
         facts = build(previous)
         verdict = decide(facts, now, policy=settings.policy()).verdict
-        plan = plan_checks(facts, verdict, now)
+        plan = plan_checks(facts, verdict, now, warning_days=settings.warning_days)
         try:
             return store.put_facts(
                 facts,

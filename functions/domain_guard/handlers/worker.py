@@ -395,7 +395,9 @@ def _write(
     settings = deps.settings
     shard = due_shard(merged.domain, settings.due_shards)
     for attempt in range(1, WRITE_ATTEMPTS + 1):
-        plan = plan_checks(merged, decision.verdict, now)
+        plan = plan_checks(
+            merged, decision.verdict, now, warning_days=settings.warning_days
+        )
         try:
             written = deps.store.put_facts(
                 merged,
