@@ -29,7 +29,7 @@ class Lookup:
         self._dns = dns
 
     def server_for(self, domain: str) -> str | None:
-        """Return the host of the RDAP server a lookup of ``domain`` asks first."""
+        """Return the host of the RDAP server a lookup of ``domain`` queries first."""
         if self._rdap is None:
             return None
         return self._rdap.server_for(domain)

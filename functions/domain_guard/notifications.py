@@ -123,8 +123,8 @@ def due_warnings(
     entered = _ENTERED_STATE.get(verdict)
     if entered is not None:
         return [dataclasses.replace(base, kind=entered)]
-    # Stale data gives `unknown`, but its last known expiry still stands: the
-    # owner of a domain whose registry RDAP is down is warned all the same.
+    # Stale data gives `unknown`, but its last known expiry is still valid, so
+    # the owner of a domain whose registry RDAP is down is still warned.
     last_known = (
         verdict is Verdict.UNKNOWN
         and facts.rdap_ok_at is not None

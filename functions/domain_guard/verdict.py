@@ -294,8 +294,9 @@ def _decide_by_expiry(
     facts: DomainFacts, now: datetime, policy: Policy
 ) -> tuple[Verdict, str]:
     if facts.expires_at is None:
-        # rdap.parse_domain notes an expiration date it could not read; that
-        # note says more than "not published" (tests/test_cli.py holds this).
+        # rdap.parse_domain adds a note for an expiration date it could not
+        # read. That note is more precise than "not published", so it is the
+        # reason (tests/test_cli.py checks the wording).
         for note in facts.notes:
             if note.startswith("expiration event date"):
                 return Verdict.UNKNOWN, note

@@ -183,7 +183,7 @@ def look_up_unseen(
     facts = merge_observation(None, observation)
     if facts.rdap_outcome is not RdapOutcome.FOUND:
         # Only registered domains are kept, so requests for made-up names
-        # cannot fill the table and the sweep with domains nobody uses.
+        # cannot fill the table and the sweep with unused domains.
         logger.info(
             "unseen domain looked up, not stored",
             extra={"domain": domain, "rdap": facts.rdap_outcome},
@@ -230,7 +230,7 @@ def _pacing_wait(
         wait = pacer.acquire(server)
     except StoreError as exc:
         # The lookup is still worth making: the pace protects the registry,
-        # and one unpaced query is better than no answer.
+        # and one unpaced query is better than no response.
         logger.warning(
             "pacing unavailable", extra={"server": server, "error": str(exc)}
         )

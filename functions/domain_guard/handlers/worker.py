@@ -58,8 +58,9 @@ logger = Logger(service="domain-guard")
 
 # A pacing wait up to this long is slept through; a longer one defers the message.
 MAX_INLINE_WAIT = 1.0
-# The longest one check can take, in milliseconds: RDAP (10 s) and DNS (3 s),
-# both again when the DNS tripwire fires, two inline pacing waits, and writes.
+# Estimated maximum duration of one check, in milliseconds: RDAP (10 s) and
+# DNS (3 s), both again when the DNS tripwire fires, two inline pacing waits,
+# and about 2 s of DynamoDB and SNS calls (a guess, not measured).
 WORST_CHECK_MS = 2 * (10_000 + 3_000) + 2 * 1_000 + 2_000
 WRITE_ATTEMPTS = 3
 MARK_ATTEMPTS = 3
